@@ -1,0 +1,1 @@
+"""The thin HTTP layer: blueprint, schemas, token identity and error envelope."""
