@@ -14,7 +14,7 @@ from .adapters.models import MpiBase
 from .adapters.person_store import InvalidPersonRecord, import_persons
 from .domain.rules import RULE_NAMES
 from .exceptions import PisDocumentsException
-from .http.auth import Identity
+from .domain.identity import Identity
 from .service import plan_uploads
 from .state import get_state
 

@@ -67,6 +67,10 @@ DEFAULTS: dict[str, Any] = {
     "PIS_DOCUMENTS_OPENAPI_URL_PREFIX": None,
     "PIS_DOCUMENTS_SQLALCHEMY_BIND": None,
     "PIS_DOCUMENTS_COMPLETED_VERIFICATION_STATUS": None,
+    "PIS_DOCUMENTS_UPLOAD_IF_NONE_MATCH": False,
+    "PIS_DOCUMENTS_JWKS_URL": None,
+    "PIS_DOCUMENTS_JWKS_TIMEOUT": 3,
+    "PIS_DOCUMENTS_JWKS_CACHE_SECONDS": 300,
 }
 
 
@@ -96,6 +100,15 @@ def _number(cfg: Mapping[str, Any], key: str, *, low: float, high: float, intege
     if not low <= number <= high:
         raise _fail(key, f"must be between {low:g} and {high:g}, got {value!r}")
     return number
+
+
+def _flag(cfg: Mapping[str, Any], key: str) -> bool:
+    value = cfg.get(key, DEFAULTS[key])
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    raise _fail(key, f"expected true or false, got {value!r}")
 
 
 def _names(value: Any, key: str) -> tuple[str, ...]:
@@ -191,6 +204,10 @@ class PisDocumentsConfig:
     openapi_url_prefix: str | None
     sqlalchemy_bind: str | None
     completed_verification_status: str | None
+    upload_if_none_match: bool
+    jwks_url: str | None
+    jwks_timeout: float
+    jwks_cache_seconds: float
 
     @classmethod
     def from_mapping(cls, cfg: Mapping[str, Any]) -> PisDocumentsConfig:
@@ -263,4 +280,8 @@ class PisDocumentsConfig:
             openapi_url_prefix=_text(cfg, "PIS_DOCUMENTS_OPENAPI_URL_PREFIX", optional=True),
             sqlalchemy_bind=_text(cfg, "PIS_DOCUMENTS_SQLALCHEMY_BIND", optional=True),
             completed_verification_status=_text(cfg, completed_key, optional=True),
+            upload_if_none_match=_flag(cfg, "PIS_DOCUMENTS_UPLOAD_IF_NONE_MATCH"),
+            jwks_url=_text(cfg, "PIS_DOCUMENTS_JWKS_URL", optional=True),
+            jwks_timeout=_number(cfg, "PIS_DOCUMENTS_JWKS_TIMEOUT", low=0.001, high=300),
+            jwks_cache_seconds=_number(cfg, "PIS_DOCUMENTS_JWKS_CACHE_SECONDS", low=1, high=86400),
         )

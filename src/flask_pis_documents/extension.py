@@ -10,6 +10,11 @@ from flask_jwt_extended import JWTManager
 
 from . import __version__
 from . import default_callbacks as defaults
+from .adapters.completion_ledger import (
+    CompletionLedger,
+    MemoryCompletionLedger,
+    SqlCompletionLedger,
+)
 from .adapters.database import check_database
 from .adapters.global_parameters import CachedGlobalParameters, GlobalParametersLoader
 from .adapters.person_store import CallbackPersonStore, PersonLoader, PersonStore, SqlPersonStore
@@ -19,6 +24,7 @@ from .adapters.storage import DocumentStorage
 from .config import PisDocumentsConfig
 from .exceptions import ConfigurationError
 from .http.auth import UserPersonLoader
+from .http.key_set import use_key_set
 from .http.blueprint import SECURITY_SCHEME, create_blueprint
 from .state import EXTENSION_KEY, DocumentsCompleted, PisDocumentsState
 
@@ -60,6 +66,10 @@ class PisDocuments:
     :param documents_completed: see :meth:`documents_completed`.
     :param storage: a :class:`~flask_pis_documents.adapters.storage.DocumentStorage`
         in place of the S3 buckets.
+    :param completion_ledger: a
+        :class:`~flask_pis_documents.adapters.completion_ledger.CompletionLedger`
+        in place of the default (the database when the MPI store is used,
+        else this process's memory).
     """
 
     def __init__(
@@ -73,6 +83,7 @@ class PisDocuments:
         user_person_loader: UserPersonLoader | None = None,
         documents_completed: DocumentsCompleted | None = None,
         storage: DocumentStorage | None = None,
+        completion_ledger: CompletionLedger | None = None,
     ) -> None:
         self._person_loader = person_loader
         self._relationship_checker = relationship_checker
@@ -80,6 +91,7 @@ class PisDocuments:
         self._user_person_loader = user_person_loader
         self._documents_completed = documents_completed
         self._storage = storage
+        self._completion_ledger = completion_ledger
         self._initialized = False
         if app is not None:
             self.init_app(app, api=api)
@@ -191,7 +203,8 @@ class PisDocuments:
         if not isinstance(backend, DocumentStorage):
             raise ConfigurationError("storage: expected a DocumentStorage (snapshot, exists, sign_upload)")
 
-        self._ensure_jwt(app)
+        ledger = self._completion_ledger or self._default_ledger(app, config, person_store)
+        self._ensure_jwt(app, config)
         api = api if api is not None else _find_api(app)
         if api is None:
             api = _ScopedApi(
@@ -208,7 +221,8 @@ class PisDocuments:
             storage=backend,
             global_parameters=CachedGlobalParameters(loader, config.global_parameters_ttl),
             user_person_loader=self._user_person_loader,
-            documents_completed=self._documents_completed,
+            documents_completed=self._documents_completed or defaults.default_documents_completed,
+            completion_ledger=ledger,
             api=api,
         )
         self._register_security_scheme(api)
@@ -219,15 +233,29 @@ class PisDocuments:
         self._initialized = True
 
     @staticmethod
-    def _ensure_jwt(app: Flask) -> None:
-        if "flask-jwt-extended" in app.extensions:
-            return  # the host's manager, with its loaders, applies to our endpoint too
-        if not (app.config.get("JWT_SECRET_KEY") or app.config.get("SECRET_KEY") or app.config.get("JWT_PUBLIC_KEY")):
-            raise ConfigurationError(
-                "JWT_SECRET_KEY: the app has no JWTManager and no key to verify tokens with; "
-                "set JWT_SECRET_KEY (HS256) or JWT_ALGORITHM and JWT_PUBLIC_KEY, or init a JWTManager first"
+    def _default_ledger(app: Flask, config: PisDocumentsConfig, store: PersonStore) -> CompletionLedger:
+        if isinstance(store, SqlPersonStore) or config.completed_verification_status is not None:
+            check_database(app, config.sqlalchemy_bind, "PIS_DOCUMENTS_COMPLETED_VERIFICATION_STATUS")
+            return SqlCompletionLedger(config.sqlalchemy_bind, config.completed_verification_status)
+        return MemoryCompletionLedger()
+
+    @staticmethod
+    def _ensure_jwt(app: Flask, config: PisDocumentsConfig) -> None:
+        manager = app.extensions.get("flask-jwt-extended")
+        if manager is None:
+            has_key = any(
+                app.config.get(key) for key in ("JWT_SECRET_KEY", "SECRET_KEY", "JWT_PUBLIC_KEY")
             )
-        JWTManager(app)
+            if not (has_key or config.jwks_url):
+                raise ConfigurationError(
+                    "JWT_SECRET_KEY: the app has no JWTManager and no key to verify tokens with; "
+                    "set JWT_SECRET_KEY (HS256), JWT_ALGORITHM and JWT_PUBLIC_KEY, or "
+                    "PIS_DOCUMENTS_JWKS_URL, or init a JWTManager first"
+                )
+            manager = JWTManager(app)
+        # Otherwise the host's manager, with its loaders, applies to our endpoint too.
+        if config.jwks_url:
+            use_key_set(app, manager, config)
 
     @staticmethod
     def _register_security_scheme(api: Any) -> None:

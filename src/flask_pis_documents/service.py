@@ -7,13 +7,14 @@ is local CPU work.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TypeVar
 
+from .adapters.completion_ledger import DOCUMENTS_COMPLETED
 from .adapters.global_parameters import GLOBAL_PARAMETERS
 from .adapters.person_store import PERSON_STORE
 from .adapters.relationship_service import RELATIONSHIP_SERVICE
@@ -22,7 +23,7 @@ from .domain.identifiers import is_safe_person_id
 from .domain.person import Person
 from .domain.rules import RequiredDocument, RuleInputs, required_documents
 from .exceptions import DependencyUnavailable, PersonNotFound
-from .http.auth import Identity
+from .domain.identity import Identity
 from .state import PisDocumentsState
 
 logger = logging.getLogger("flask_pis_documents.service")
@@ -168,6 +169,43 @@ def _find_existing(
         for name in sorted(present.get(storage_name, ())):
             found.setdefault(name, storage_name)
     return found
+
+
+@dataclass(frozen=True)
+class Completion:
+    """The outcome of a complete: what is still missing, and whether it was reported now."""
+
+    plan: UploadPlan
+    reported: bool
+
+
+def complete_uploads(state: PisDocumentsState, identity: Identity) -> Completion:
+    """Plan as for initialize; when nothing is missing, report the completion once.
+
+    :raise DependencyUnavailable: a dependency, the ledger or the
+        ``documents_completed`` hook failed; the ledger keeps nothing then.
+    """
+    plan = plan_uploads(state, identity)
+    if plan.missing:
+        return Completion(plan, reported=False)
+    names = [d.name for d in plan.documents]
+    hook = state.documents_completed
+    hook_failed: list[Exception] = []
+
+    def callback(person_id: str, present: Collection[str]) -> None:
+        try:
+            hook(person_id, present)
+        except Exception as error:
+            hook_failed.append(error)
+            raise
+
+    try:
+        reported = state.completion_ledger.complete(plan.person_id, names, callback)
+    except Exception as error:
+        failed = DOCUMENTS_COMPLETED if hook_failed else PERSON_STORE
+        logger.warning("%s failed: %s", failed, type(error).__name__)
+        raise DependencyUnavailable(failed) from None
+    return Completion(plan, reported=reported)
 
 
 def sign_uploads(state: PisDocumentsState, plan: UploadPlan) -> list[tuple[str, SignedUpload]]:

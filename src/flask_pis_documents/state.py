@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from flask import Flask, current_app
 
+from .adapters.completion_ledger import CompletionLedger
 from .adapters.global_parameters import CachedGlobalParameters
 from .adapters.person_store import PersonStore
 from .adapters.relationship_service import RelationshipChecker
@@ -42,7 +43,8 @@ class PisDocumentsState:
     storage: DocumentStorage
     global_parameters: CachedGlobalParameters
     user_person_loader: UserPersonLoader | None
-    documents_completed: DocumentsCompleted | None
+    documents_completed: DocumentsCompleted
+    completion_ledger: CompletionLedger
     api: Any
     executor: ProcessLocal[ThreadPoolExecutor] = field(init=False)
 

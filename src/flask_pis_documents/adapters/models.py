@@ -99,3 +99,17 @@ class GlobalParameterRow(MpiBase):
 
     parameter: Mapped[str] = mapped_column(String(255), primary_key=True)
     value: Mapped[str] = mapped_column(String(255))
+
+
+class DocumentsCompletionRow(MpiBase):
+    """One row per person and set of present documents already reported complete.
+
+    The ``documents_completed`` hook runs in the transaction that inserts the
+    row, so a second complete of the same state finds it and calls nothing.
+    """
+
+    __tablename__ = "pis_documents_completions"
+
+    person_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
+    completed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

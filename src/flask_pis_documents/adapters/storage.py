@@ -151,14 +151,17 @@ class S3DocumentStorage:
 
     def sign_upload(self, person_id: str, name: str) -> SignedUpload:
         content_type = self.config.upload_content_type
+        params = {
+            "Bucket": self.config.buckets[PERSONS],
+            "Key": self.key(PERSONS, person_id, name),
+            "ContentType": content_type,
+        }
+        headers = {"Content-Type": content_type}
+        if self.config.upload_if_none_match:
+            # Signed in: the store refuses (412) to overwrite an object already there.
+            params["IfNoneMatch"] = "*"
+            headers["If-None-Match"] = "*"
         url = self._signer.get().generate_presigned_url(
-            "put_object",
-            Params={
-                "Bucket": self.config.buckets[PERSONS],
-                "Key": self.key(PERSONS, person_id, name),
-                "ContentType": content_type,
-            },
-            ExpiresIn=self.config.url_expires_in,
-            HttpMethod="PUT",
+            "put_object", Params=params, ExpiresIn=self.config.url_expires_in, HttpMethod="PUT"
         )
-        return SignedUpload(url=url, headers={"Content-Type": content_type})
+        return SignedUpload(url=url, headers=headers)

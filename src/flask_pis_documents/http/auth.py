@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from flask import request
 from flask_jwt_extended import get_jwt, verify_jwt_in_request
@@ -11,22 +10,11 @@ from jwt import PyJWTError
 
 from ..config import PisDocumentsConfig
 from ..domain.identifiers import is_safe_person_id
+from ..domain.identity import Identity
 from ..exceptions import AuthorizationHeaderMissing, InvalidAccessToken, ScopeMissing
 
 #: A user person loader hook: ``(sub) -> person_id | None``.
 UserPersonLoader = Callable[[str], "str | None"]
-
-
-@dataclass(frozen=True)
-class Identity:
-    """The person a request is about, and who acts for them.
-
-    :param applicant_id: another person acting for ``person_id``, with an id
-        fit for object keys; ``None`` when the person acts for themself.
-    """
-
-    person_id: str
-    applicant_id: str | None = None
 
 
 def _scopes(value: object) -> set[str]:

@@ -7,8 +7,9 @@ import flask_smorest
 from flask import Response
 from flask_smorest.response import ResponseMixin
 
-from ..service import plan_uploads, sign_uploads
-from ..state import get_state
+from ..service import UploadPlan, complete_uploads, plan_uploads, sign_uploads
+from ..state import PisDocumentsState, get_state
+from .access_log import note_plan, start_timer, write_line
 from .auth import authenticate
 from .envelope import REQUEST_ID_HEADER, bind_request_id, meta, request_id
 from .errors import register_error_handlers
@@ -55,6 +56,12 @@ def _set_request_id_header(response: Response) -> Response:
     return response
 
 
+def _media_content(state: PisDocumentsState, plan: UploadPlan) -> list[dict[str, Any]]:
+    uploads = sign_uploads(state, plan)
+    note_plan(plan, signed=len(uploads))
+    return [{"type": name, "url": u.url, "headers": dict(u.headers)} for name, u in uploads]
+
+
 def create_blueprint(url_prefix: str) -> PisDocumentsBlueprint:
     """Build the blueprint for one app, with its error envelope scoped to it."""
     blueprint = PisDocumentsBlueprint(
@@ -63,8 +70,10 @@ def create_blueprint(url_prefix: str) -> PisDocumentsBlueprint:
         url_prefix=url_prefix,
         description="ESOZ PIS person documents upload",
     )
+    blueprint.before_request(start_timer)
     blueprint.before_request(bind_request_id)
     blueprint.after_request(_set_request_id_header)
+    blueprint.after_request(write_line)
     register_error_handlers(blueprint)
 
     def documented(view: Any) -> Any:
@@ -88,10 +97,24 @@ def create_blueprint(url_prefix: str) -> PisDocumentsBlueprint:
         of the three media content storages are left out.
         """
         state = get_state()
-        identity = authenticate(state.config, state.user_person_loader)
-        plan = plan_uploads(state, identity)
-        uploads = sign_uploads(state, plan)
-        data = [{"type": name, "url": u.url, "headers": dict(u.headers)} for name, u in uploads]
-        return {"meta": meta(201, "list"), "data": data}
+        plan = plan_uploads(state, authenticate(state.config, state.user_person_loader))
+        return {"meta": meta(201, "list"), "data": _media_content(state, plan)}
+
+    @blueprint.route("/documents/actions/complete", methods=["PATCH"])
+    @documented
+    @blueprint.response(
+        200, PisDocumentsListEnvelopeSchema,
+        description="The documents still missing, each with a fresh PUT URL; `[]` when complete",
+    )
+    def complete_person_documents_upload() -> Any:
+        """PIS. Complete Person documents upload
+
+        Call it after the uploads. Returns the documents still missing, with
+        fresh upload URLs. When none is missing, `data` is `[]` and the
+        `documents_completed` hook runs, once per set of present documents.
+        """
+        state = get_state()
+        completion = complete_uploads(state, authenticate(state.config, state.user_person_loader))
+        return {"meta": meta(200, "list"), "data": _media_content(state, completion.plan)}
 
     return blueprint

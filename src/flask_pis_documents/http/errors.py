@@ -12,10 +12,12 @@ from werkzeug.exceptions import HTTPException
 
 from ..exceptions import (
     AuthorizationHeaderMissing,
+    DependencyUnavailable,
     InternalError,
     InvalidAccessToken,
     RequestError,
 )
+from .access_log import note_dependency_failure
 from .envelope import REQUEST_ID_HEADER, meta, request_id
 
 logger = logging.getLogger("flask_pis_documents.http")
@@ -34,6 +36,8 @@ def error_response(error: RequestError) -> Response:
 
 
 def _request_error(error: RequestError) -> Response:
+    if isinstance(error, DependencyUnavailable):
+        note_dependency_failure(error.dependency)
     return error_response(error)
 
 
