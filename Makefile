@@ -19,10 +19,12 @@ run: $(STAMP)
 	$(BIN)/flask --app example_app run --host 127.0.0.1 --port 5000
 
 test: $(STAMP)
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -W error $(PYTEST_ARGS)
 
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache

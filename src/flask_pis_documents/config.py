@@ -136,7 +136,7 @@ def parse_global_parameters(values: Any, source: str) -> GlobalParameters:
         try:
             if isinstance(raw, bool):
                 raise ValueError
-            age = int(raw.strip()) if isinstance(raw, str) else int(raw)
+            age = int(raw.strip()) if isinstance(raw, str) else int(raw)  # type: ignore[arg-type]
             if isinstance(raw, float) and raw != age:
                 raise ValueError
         except (TypeError, ValueError, AttributeError):

@@ -7,12 +7,12 @@ is local CPU work.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Container, Mapping
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from .adapters.completion_ledger import DOCUMENTS_COMPLETED
 from .adapters.global_parameters import GLOBAL_PARAMETERS
@@ -132,9 +132,10 @@ def plan_uploads(state: PisDocumentsState, identity: Identity) -> UploadPlan:
         )
         found_in = _find_existing(state, person_id, required, snapshot_futures, storage_wait)
     finally:
-        for future in (person_future, relationship_future, parameters_future, *snapshot_futures.values()):
-            if future is not None:
-                future.cancel()
+        started: list[Future[Any] | None] = [person_future, relationship_future, parameters_future]
+        for unfinished in [*started, *snapshot_futures.values()]:
+            if unfinished is not None:
+                unfinished.cancel()
     return UploadPlan(
         person_id=person_id,
         documents=tuple(DocumentStatus(d.name, d.rules, found_in.get(d.name)) for d in required),
@@ -146,7 +147,7 @@ def _find_existing(
     state: PisDocumentsState,
     person_id: str,
     required: list[RequiredDocument],
-    snapshot_futures: Mapping[str, Future[object]],
+    snapshot_futures: Mapping[str, Future[Container[str] | None]],
     timeout: float,
 ) -> dict[str, str]:
     """Map each required name found in some storage to the first such storage."""
@@ -160,7 +161,7 @@ def _find_existing(
             for name in names:
                 pending[storage_name, name] = state.submit(storage.exists, storage_name, person_id, name)
         else:
-            present[storage_name] = {name for name in names if name in snapshot}  # type: ignore[operator]
+            present[storage_name] = {name for name in names if name in snapshot}
     for (storage_name, name), exists_future in pending.items():
         if _wait(exists_future, STORAGE, timeout):
             present.setdefault(storage_name, set()).add(name)

@@ -79,9 +79,9 @@ def normalize_number(number: str | None) -> str:
 
 
 def _safe_types(documents: Collection[Document], person_id: str | None) -> list[str]:
-    types = []
+    types: list[str] = []
     for document in documents:
-        if is_safe_document_type(document.type):
+        if document.type is not None and is_safe_document_type(document.type):
             types.append(document.type)
         else:
             logger.warning("skipped a document type unfit for an object key (person %s)", person_id)

@@ -43,7 +43,7 @@ class _NoDefaultErrorApi:
         return getattr(self._api, name)
 
 
-class PisDocumentsBlueprint(flask_smorest.Blueprint):
+class PisDocumentsBlueprint(flask_smorest.Blueprint):  # type: ignore[misc]
     @staticmethod
     def _prepare_response_doc(doc: Any, doc_info: Any, *, api: Any, spec: Any, **kwargs: Any) -> Any:
         return ResponseMixin._prepare_response_doc(

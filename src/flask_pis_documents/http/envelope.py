@@ -12,7 +12,7 @@ REQUEST_ID_HEADER = "x-request-id"
 
 
 def _acceptable_request_id(value: str | None) -> bool:
-    return bool(value) and len(value) <= 200 and value.isascii() and value.isprintable()  # type: ignore[union-attr]
+    return value is not None and 0 < len(value) <= 200 and value.isascii() and value.isprintable()
 
 
 def bind_request_id() -> None:
