@@ -3,6 +3,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from .adapters.completion_ledger import CompletionLedger, completion_session
 from .adapters.global_parameters import PrmGlobalParametersLoader
 from .adapters.person_store import PersonGraph, PersonStore, SqlPersonStore
 from .adapters.relationship_service import DatabaseRelationshipChecker, HttpRelationshipChecker
@@ -20,6 +21,8 @@ from .service import UploadPlan, plan_uploads
 from .state import get_state
 
 __all__ = [
+    "CompletionLedger",
+    "completion_session",
     "ConfigurationError",
     "DatabaseRelationshipChecker",
     "DependencyUnavailable",

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
-from .adapters.completion_ledger import DOCUMENTS_COMPLETED
+from .adapters.completion_ledger import COMPLETION_LEDGER, DOCUMENTS_COMPLETED
 from .adapters.global_parameters import GLOBAL_PARAMETERS
 from .adapters.person_store import PERSON_STORE
 from .adapters.relationship_service import RELATIONSHIP_SERVICE
@@ -203,7 +203,7 @@ def complete_uploads(state: PisDocumentsState, identity: Identity) -> Completion
     try:
         reported = state.completion_ledger.complete(plan.person_id, names, callback)
     except Exception as error:
-        failed = DOCUMENTS_COMPLETED if hook_failed else PERSON_STORE
+        failed = DOCUMENTS_COMPLETED if hook_failed else COMPLETION_LEDGER
         logger.warning("%s failed: %s", failed, type(error).__name__)
         raise DependencyUnavailable(failed) from None
     return Completion(plan, reported=reported)

@@ -5,6 +5,7 @@ import hashlib
 import logging
 import threading
 from collections.abc import Callable, Collection
+from contextvars import ContextVar
 from datetime import datetime, timezone
 from typing import Protocol, runtime_checkable
 
@@ -18,6 +19,22 @@ from .models import DocumentsCompletionRow, PersonRow
 logger = logging.getLogger("flask_pis_documents.completion")
 
 DOCUMENTS_COMPLETED = "documents completed hook"
+COMPLETION_LEDGER = "completion ledger"
+
+#: The ledger's session while a ``documents_completed`` hook runs: a hook that
+#: writes through it writes in the ledger's transaction (and its lock).
+_current_session: ContextVar[Session | None] = ContextVar("pis_documents_completion", default=None)
+
+
+def completion_session() -> Session | None:
+    """The session of the completion being recorded, inside a ``documents_completed`` hook.
+
+    :return: the :class:`~sqlalchemy.orm.Session` whose transaction records
+        the completion (with the SQL ledger), or ``None`` (memory ledger).
+        Writes made through it commit or roll back with the completion; a
+        write through another connection may wait on the ledger's lock.
+    """
+    return _current_session.get()
 
 #: Called inside the ledger's transaction: ``(person_id, names) -> None``.
 CompletionCallback = Callable[[str, Collection[str]], None]
@@ -83,7 +100,11 @@ class SqlCompletionLedger:
                             )
                             .values(verification_status=self.verification_status)
                         )
-                    callback(person_id, names)
+                    token = _current_session.set(session)
+                    try:
+                        callback(person_id, names)
+                    finally:
+                        _current_session.reset(token)
             except IntegrityError:
                 return False  # a concurrent complete recorded the same state first
         return True

@@ -58,6 +58,11 @@ def parse_moment(value: object) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
+def _active(is_active: bool, has_end: bool, end: datetime | None, now: datetime) -> bool:
+    # An end that is set but could not be read counts as past.
+    return is_active and (not has_end or (end is not None and end > now))
+
+
 @dataclass(frozen=True)
 class Document:
     type: str | None
@@ -89,11 +94,7 @@ class AuthenticationMethod:
 
     def active_at(self, now: datetime) -> bool:
         """Active while ``is_active`` and ``ended_at`` is empty or in the future."""
-        if not self.is_active:
-            return False
-        if not self.has_end:
-            return True
-        return self.ended_at is not None and self.ended_at > now
+        return _active(self.is_active, self.has_end, self.ended_at, now)
 
 
 @dataclass(frozen=True)
@@ -125,11 +126,7 @@ class ConfidantPerson:
 
     def active_at(self, now: datetime) -> bool:
         """Active while ``is_active`` and ``active_to`` is empty or in the future."""
-        if not self.is_active:
-            return False
-        if not self.has_end:
-            return True
-        return self.active_to is not None and self.active_to > now
+        return _active(self.is_active, self.has_end, self.active_to, now)
 
 
 @dataclass(frozen=True)

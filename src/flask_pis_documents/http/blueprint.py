@@ -1,6 +1,7 @@
 """The blueprint: ``POST {prefix}/documents``."""
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import flask_smorest
@@ -76,8 +77,10 @@ def create_blueprint(url_prefix: str) -> PisDocumentsBlueprint:
     blueprint.after_request(write_line)
     register_error_handlers(blueprint)
 
-    def documented(view: Any) -> Any:
+    def documented(view: Any, extra_dependencies: str = "") -> Any:
         for status, description in ERROR_RESPONSES.items():
+            if status == 503 and extra_dependencies:
+                description = description.replace(")", f", {extra_dependencies})")
             view = blueprint.alt_response(
                 status, schema=PisDocumentsErrorEnvelopeSchema, description=description
             )(view)
@@ -101,7 +104,7 @@ def create_blueprint(url_prefix: str) -> PisDocumentsBlueprint:
         return {"meta": meta(201, "list"), "data": _media_content(state, plan)}
 
     @blueprint.route("/documents/actions/complete", methods=["PATCH"])
-    @documented
+    @functools.partial(documented, extra_dependencies="completion ledger, documents completed hook")
     @blueprint.response(
         200, PisDocumentsListEnvelopeSchema,
         description="The documents still missing, each with a fresh PUT URL; `[]` when complete",
