@@ -76,6 +76,7 @@ class HttpRelationshipChecker:
                 json={"person_id": person_id, "confidant_person_id": confidant_person_id},
                 headers=headers,
                 timeout=self.timeout,
+                allow_redirects=False,  # a redirect is "anything else", never re-sent elsewhere
             )
         except requests.RequestException as error:
             raise self._fail(type(error).__name__) from None

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -102,6 +103,10 @@ class S3DocumentStorage:
     def __init__(self, config: PisDocumentsConfig) -> None:
         self.config = config
         self._client = ProcessLocal(lambda: _s3_client(config, config.s3_endpoint_url))
+        # A HEAD on a missing bucket is a bare 404 too: each bucket is checked
+        # once per process, on the first 404, before a 404 means "absent".
+        self._buckets_seen: ProcessLocal[set[str]] = ProcessLocal(set)
+        self._bucket_check = threading.Lock()
         if config.s3_public_endpoint_url:
             self._signer = ProcessLocal(lambda: _s3_client(config, config.s3_public_endpoint_url))
         else:
@@ -137,17 +142,27 @@ class S3DocumentStorage:
     def exists(self, storage: str, person_id: str, name: str) -> bool:
         from botocore.exceptions import BotoCoreError, ClientError
 
+        client = self._client.get()
+        bucket = self.config.buckets[storage]
         try:
-            self._client.get().head_object(
-                Bucket=self.config.buckets[storage], Key=self.key(storage, person_id, name)
-            )
+            client.head_object(Bucket=bucket, Key=self.key(storage, person_id, name))
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-                return False
-            raise self._fail(storage, error) from None
+            if error.response.get("Error", {}).get("Code") not in ("404", "NoSuchKey", "NotFound"):
+                raise self._fail(storage, error) from None
         except BotoCoreError as error:
             raise self._fail(storage, error) from None
-        return True
+        else:
+            return True
+        seen = self._buckets_seen.get()
+        if bucket not in seen:
+            with self._bucket_check:
+                if bucket not in seen:
+                    try:
+                        client.head_bucket(Bucket=bucket)
+                    except (BotoCoreError, ClientError) as error:
+                        raise self._fail(storage, error) from None
+                    seen.add(bucket)
+        return False
 
     def sign_upload(self, person_id: str, name: str) -> SignedUpload:
         content_type = self.config.upload_content_type

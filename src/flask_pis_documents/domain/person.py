@@ -5,6 +5,7 @@ wrong type reads as missing. Rules decide what a missing field means.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -27,15 +28,21 @@ def _items(value: object) -> Iterable[Mapping[str, Any]]:
     return ()
 
 
+# YYYY-MM-DD, alone or starting a timestamp; not the week or ordinal forms.
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:$|[T ])")
+
+
 def parse_date(value: object) -> date | None:
     """Read a ``date``, a ``datetime`` or an ISO ``YYYY-MM-DD`` string; else ``None``."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
-    if isinstance(value, str):
+    if isinstance(value, str) and _ISO_DATE.match(value):
         try:
-            return date.fromisoformat(value[:10]) if len(value) >= 10 else None
+            if len(value) == 10:
+                return date.fromisoformat(value)
+            return datetime.fromisoformat(value.replace("Z", "+00:00")).date()
         except ValueError:
             return None
     return None
