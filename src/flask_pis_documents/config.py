@@ -1,10 +1,12 @@
 """A typed view over ``app.config``, read and validated once at ``init_app``."""
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .domain.rules import GlobalParameters
@@ -85,6 +87,26 @@ def _text(cfg: Mapping[str, Any], key: str, *, optional: bool = False) -> Any:
     if not isinstance(value, str) or not value.strip():
         raise _fail(key, f"expected a non-empty string, got {value!r}")
     return value
+
+
+_REGION = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?")
+_BUCKET = re.compile(r"[a-zA-Z0-9.\-_]{1,255}")  # botocore's own client-side check
+
+
+def _url(cfg: Mapping[str, Any], key: str) -> str | None:
+    value = _text(cfg, key, optional=True)
+    if value is not None:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise _fail(key, f"expected an http(s) URL with a host, got {value!r}")
+    return value  # type: ignore[no-any-return]
+
+
+def _region(cfg: Mapping[str, Any]) -> str:
+    region: str = _text(cfg, "PIS_DOCUMENTS_S3_REGION")
+    if not _REGION.fullmatch(region):
+        raise _fail("PIS_DOCUMENTS_S3_REGION", f"not a region name: {region!r}")
+    return region
 
 
 def _number(cfg: Mapping[str, Any], key: str, *, low: float, high: float, integer: bool = False) -> Any:
@@ -236,8 +258,8 @@ class PisDocumentsConfig:
             raise _fail(bucket_key, f"expected a mapping with keys among {list(STORAGES)}")
         buckets = {**DEFAULT_BUCKETS, **bucket_overrides}
         for storage, bucket in buckets.items():
-            if not isinstance(bucket, str) or not bucket:
-                raise _fail(bucket_key, f"bucket for {storage} must be a non-empty string")
+            if not isinstance(bucket, str) or not _BUCKET.fullmatch(bucket):
+                raise _fail(bucket_key, f"bucket for {storage} is not a valid bucket name")
 
         check_key = "PIS_DOCUMENTS_EXISTENCE_CHECK"
         existence_check = cfg.get(check_key, DEFAULTS[check_key])
@@ -261,7 +283,7 @@ class PisDocumentsConfig:
                 _names(cfg.get(types_key, DEFAULTS[types_key]), types_key)
             ),
             timezone=timezone,
-            relationship_check_url=_text(cfg, "PIS_DOCUMENTS_RELATIONSHIP_CHECK_URL", optional=True),
+            relationship_check_url=_url(cfg, "PIS_DOCUMENTS_RELATIONSHIP_CHECK_URL"),
             relationship_ok_statuses=frozenset(ok_statuses),
             relationship_timeout=_number(cfg, "PIS_DOCUMENTS_RELATIONSHIP_TIMEOUT", low=0.001, high=300),
             buckets=buckets,
@@ -271,9 +293,9 @@ class PisDocumentsConfig:
                 cfg, "PIS_DOCUMENTS_URL_EXPIRES_IN", low=1, high=MAX_URL_LIFETIME, integer=True
             ),
             existence_check=existence_check,
-            s3_endpoint_url=_text(cfg, "PIS_DOCUMENTS_S3_ENDPOINT_URL", optional=True),
-            s3_public_endpoint_url=_text(cfg, "PIS_DOCUMENTS_S3_PUBLIC_ENDPOINT_URL", optional=True),
-            s3_region=_text(cfg, "PIS_DOCUMENTS_S3_REGION"),
+            s3_endpoint_url=_url(cfg, "PIS_DOCUMENTS_S3_ENDPOINT_URL"),
+            s3_public_endpoint_url=_url(cfg, "PIS_DOCUMENTS_S3_PUBLIC_ENDPOINT_URL"),
+            s3_region=_region(cfg),
             storage_timeout=_number(cfg, "PIS_DOCUMENTS_STORAGE_TIMEOUT", low=0.001, high=300),
             person_store_timeout=_number(cfg, "PIS_DOCUMENTS_PERSON_STORE_TIMEOUT", low=0.001, high=300),
             max_workers=_number(cfg, "PIS_DOCUMENTS_MAX_WORKERS", low=1, high=512, integer=True),
@@ -281,7 +303,7 @@ class PisDocumentsConfig:
             sqlalchemy_bind=_text(cfg, "PIS_DOCUMENTS_SQLALCHEMY_BIND", optional=True),
             completed_verification_status=_text(cfg, completed_key, optional=True),
             upload_if_none_match=_flag(cfg, "PIS_DOCUMENTS_UPLOAD_IF_NONE_MATCH"),
-            jwks_url=_text(cfg, "PIS_DOCUMENTS_JWKS_URL", optional=True),
+            jwks_url=_url(cfg, "PIS_DOCUMENTS_JWKS_URL"),
             jwks_timeout=_number(cfg, "PIS_DOCUMENTS_JWKS_TIMEOUT", low=0.001, high=300),
             jwks_cache_seconds=_number(cfg, "PIS_DOCUMENTS_JWKS_CACHE_SECONDS", low=1, high=86400),
         )
