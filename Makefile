@@ -10,7 +10,7 @@ PIS_TEST_DATABASE_URL ?=
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,example]'
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -7,6 +7,7 @@ from typing import Any
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from .adapters.database import engine
@@ -42,11 +43,13 @@ def import_persons_command(file: Any) -> None:
         raise click.ClickException(f"{file.name} is not JSON: {error}") from None
     if not isinstance(records, list):
         raise click.ClickException(f"{file.name} must hold a JSON list of person records")
-    with Session(engine(_bind())) as session, session.begin():
-        try:
+    try:
+        with Session(engine(_bind())) as session, session.begin():
             count = import_persons(session, records)
-        except InvalidPersonRecord as error:
-            raise click.ClickException(f"nothing imported: {error}") from None
+    except InvalidPersonRecord as error:
+        raise click.ClickException(f"nothing imported: {error}") from None
+    except SQLAlchemyError as error:
+        raise click.ClickException(f"nothing imported: the database refused ({type(error).__name__})") from None
     click.echo(f"imported {count} persons")
 
 

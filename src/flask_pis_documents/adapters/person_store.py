@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import timezone
 from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import delete, or_, select
@@ -165,10 +166,16 @@ def _row_from_record(index: int, record: Any) -> PersonRow:
         raw = data.get(key)
         if raw in (None, ""):
             return None
-        value = parse_date(raw) if key not in ("ended_at", "active_to") else parse_moment(raw)
-        if value is None:
+        if key in ("ended_at", "active_to"):
+            moment = parse_moment(raw)
+            if moment is None:
+                raise bad(f"{where}{key} is not a date")
+            # In UTC: SQLite keeps no offset and reads times back as UTC.
+            return moment.astimezone(timezone.utc)
+        day = parse_date(raw)
+        if day is None:
             raise bad(f"{where}{key} is not a date")
-        return value
+        return day
 
     def items(key: str, data: Mapping[str, Any] = record) -> list[Mapping[str, Any]]:
         value = data.get(key) or []
@@ -240,7 +247,26 @@ def _row_from_record(index: int, record: Any) -> PersonRow:
                 )
             )
         row.confidant_relationships.append(relationship)
+    for where, item in [("", row), *_children(row)]:
+        for column in item.__table__.columns:
+            value = getattr(item, column.key)
+            limit = getattr(column.type, "length", None)
+            if isinstance(value, str) and limit is not None and len(value) > limit:
+                raise bad(f"{where}{column.key} is longer than {limit} characters")
     return row
+
+
+def _children(row: PersonRow) -> list[tuple[str, Any]]:
+    children: list[tuple[str, Any]] = []
+    children += [(f"documents[{i}].", d) for i, d in enumerate(row.documents)]
+    children += [(f"authentication_methods[{i}].", m) for i, m in enumerate(row.authentication_methods)]
+    for i, relationship in enumerate(row.confidant_relationships):
+        children.append((f"confidant_person[{i}].", relationship))
+        children += [
+            (f"confidant_person[{i}].documents_relationship[{j}].", d)
+            for j, d in enumerate(relationship.documents)
+        ]
+    return children
 
 
 def import_persons(session: Session, records: Iterable[Any]) -> int:
