@@ -5,12 +5,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PIS_TEST_DATABASE_URL ?=
 
-.PHONY: install run test bench lint clean
+.PHONY: install run test docs bench lint clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,example]'
+	$(BIN)/python -m pip install --quiet -e '.[test,example,docs]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -20,11 +20,15 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/mypy
+	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
 	$(BIN)/python -m pytest -W error $(PYTEST_ARGS)
+
+docs: $(STAMP)
+	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache
+	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache docs/_build
