@@ -73,6 +73,7 @@ DEFAULTS: dict[str, Any] = {
     "PIS_DOCUMENTS_JWKS_URL": None,
     "PIS_DOCUMENTS_JWKS_TIMEOUT": 3,
     "PIS_DOCUMENTS_JWKS_CACHE_SECONDS": 300,
+    "PIS_DOCUMENTS_MAX_TOKEN_BYTES": 8192,
 }
 
 
@@ -230,6 +231,7 @@ class PisDocumentsConfig:
     jwks_url: str | None
     jwks_timeout: float
     jwks_cache_seconds: float
+    max_token_bytes: int
 
     @classmethod
     def from_mapping(cls, cfg: Mapping[str, Any]) -> PisDocumentsConfig:
@@ -306,4 +308,7 @@ class PisDocumentsConfig:
             jwks_url=_url(cfg, "PIS_DOCUMENTS_JWKS_URL"),
             jwks_timeout=_number(cfg, "PIS_DOCUMENTS_JWKS_TIMEOUT", low=0.001, high=300),
             jwks_cache_seconds=_number(cfg, "PIS_DOCUMENTS_JWKS_CACHE_SECONDS", low=1, high=86400),
+            max_token_bytes=_number(
+                cfg, "PIS_DOCUMENTS_MAX_TOKEN_BYTES", low=256, high=1 << 20, integer=True
+            ),
         )

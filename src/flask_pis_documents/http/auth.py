@@ -32,8 +32,11 @@ def authenticate(config: PisDocumentsConfig, user_person_loader: UserPersonLoade
     :raise InvalidAccessToken: the token is not a valid access token with a person.
     :raise ScopeMissing: the token lacks the configured scope.
     """
-    if not request.headers.get("Authorization", "").startswith("Bearer "):
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
         raise AuthorizationHeaderMissing()
+    if len(header) > config.max_token_bytes:
+        raise InvalidAccessToken()  # refused before any decoding work
     try:
         verify_jwt_in_request(locations=["headers"])
     except (JWTExtendedException, PyJWTError):

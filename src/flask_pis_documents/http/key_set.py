@@ -36,7 +36,9 @@ def use_key_set(app: Flask, manager: Any, config: PisDocumentsConfig) -> None:
         )
     client = jwt.PyJWKClient(
         config.jwks_url or "",
-        cache_keys=True,
+        # The set is cached for `lifespan`; keys are not cached on their own,
+        # so a key withdrawn from the set stops verifying when the set expires.
+        cache_keys=False,
         lifespan=int(config.jwks_cache_seconds),
         timeout=config.jwks_timeout,
     )
@@ -49,6 +51,8 @@ def use_key_set(app: Flask, manager: Any, config: PisDocumentsConfig) -> None:
             raise DependencyUnavailable(KEY_SET) from None
         except jwt.PyJWKClientError as error:
             raise jwt.InvalidTokenError("unknown signing key") from error
+        except ValueError:  # the set is not JSON: PyJWT lets JSONDecodeError through
+            raise DependencyUnavailable(KEY_SET) from None
 
 
 def _default_decode_key_callback() -> Any:
