@@ -30,5 +30,9 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
+soak: $(STAMP)
+	$(BIN)/python -c 'import gunicorn' 2>/dev/null || $(BIN)/python -m pip install --quiet -e '.[example,bench]'
+	$(BIN)/python -m benchmarks.soak $(SOAK_ARGS)
+
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache docs/_build

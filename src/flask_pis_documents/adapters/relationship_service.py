@@ -48,12 +48,20 @@ class HttpRelationshipChecker:
         self.timeout = timeout
         self._session = ProcessLocal(self._new_session)
 
-    @staticmethod
-    def _new_session() -> Any:
+    def _new_session(self) -> Any:
+        import os
+
         import requests
         from requests.adapters import HTTPAdapter
 
         session = requests.Session()
+        # The environment's proxy and CA settings are read once per process
+        # instead of on every call (and ~/.netrc, irrelevant here, not at all).
+        session.trust_env = False
+        session.proxies = requests.utils.get_environ_proxies(self.url)
+        ca_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        if ca_bundle:
+            session.verify = ca_bundle
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=32, max_retries=0)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
