@@ -5,12 +5,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PIS_TEST_DATABASE_URL ?=
 
-.PHONY: install run test docs bench lint clean
+.PHONY: install run test docs bench soak lint clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,example,docs]'
+	$(BIN)/python -m pip install --quiet -e '.[test,example,docs,browser]'
 	touch $(STAMP)
 
 install: $(STAMP)
