@@ -508,14 +508,35 @@ def test_checker_called_for_another_applicant(app, persons, checker):
 # Row 6: anything unexpected -------------------------------------------------------
 
 
+class BrokenStorage(MemoryStorage):
+    """A backend with a bug: once broken, reading its storage names raises."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__()
+        self.error = error
+        self.broken = False
+
+    @property
+    def storage_names(self):  # type: ignore[override]
+        if self.broken:
+            raise self.error
+        return MemoryStorage.storage_names
+
+
+def broken_app(make_app, error):
+    storage = BrokenStorage(error)
+    app = make_app(storage=storage, relationship_checker=Recorder("approved"))
+    storage.broken = True
+    return app
+
+
 @pytest.mark.parametrize(
     "error",
     [RuntimeError("boom at /srv/app/secret.py line 3"), KeyError("hunter2"), ZeroDivisionError()],
     ids=["runtime", "key", "zero-division"],
 )
-def test_unexpected_error(make_app, storage, error):
-    app = make_app(storage=storage, user_person_loader=Recorder(error),
-                   relationship_checker=Recorder("approved"))
+def test_unexpected_error(make_app, error):
+    app = broken_app(make_app, error)
     response = post(app, bearer(raw_token()))
     body = assert_error(response, 500, "internal_error")
     text = response.get_data(as_text=True)
@@ -524,9 +545,17 @@ def test_unexpected_error(make_app, storage, error):
     assert type(error).__name__ not in text
     generic = body["error"]["message"]
     # Generic: the same message whatever went wrong.
-    other = make_app(storage=MemoryStorage(), user_person_loader=Recorder(ValueError("x")),
-                     relationship_checker=Recorder("approved"))
+    other = broken_app(make_app, ValueError("x"))
     assert post(other, bearer(raw_token())).json["error"]["message"] == generic
+
+
+def test_user_person_loader_failing_is_a_503(make_app, storage):
+    app = make_app(storage=storage, user_person_loader=Recorder(RuntimeError("db at 10.0.0.1 down")),
+                   relationship_checker=Recorder("approved"))
+    response = post(app, bearer(raw_token()))
+    body = assert_error(response, 503, "service_unavailable")
+    assert "user person loader" in body["error"]["message"]
+    assert "10.0.0.1" not in response.get_data(as_text=True)
 
 
 # Precedence: 401 over 403 over 404 (and 404 over 503) -----------------------------

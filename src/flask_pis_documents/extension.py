@@ -235,8 +235,14 @@ class PisDocuments:
     @staticmethod
     def _default_ledger(app: Flask, config: PisDocumentsConfig, store: PersonStore) -> CompletionLedger:
         if isinstance(store, SqlPersonStore) or config.completed_verification_status is not None:
-            check_database(app, config.sqlalchemy_bind, "PIS_DOCUMENTS_COMPLETED_VERIFICATION_STATUS")
-            return SqlCompletionLedger(config.sqlalchemy_bind, config.completed_verification_status)
+            bind = store.bind if isinstance(store, SqlPersonStore) else config.sqlalchemy_bind
+            needed_by = (
+                "PIS_DOCUMENTS_COMPLETED_VERIFICATION_STATUS"
+                if config.completed_verification_status is not None
+                else "the completion ledger of the MPI person store"
+            )
+            check_database(app, bind, needed_by)
+            return SqlCompletionLedger(bind, config.completed_verification_status)
         return MemoryCompletionLedger()
 
     @staticmethod

@@ -15,7 +15,7 @@ from ..exceptions import ConfigurationError, DependencyUnavailable
 from .database import engine
 from .models import GlobalParameterRow
 
-GLOBAL_PARAMETERS = "global parameters"
+GLOBAL_PARAMETERS = "global parameters store"
 
 #: A global parameters loader hook: ``() -> mapping of the three ages``.
 GlobalParametersLoader = Callable[[], Mapping[str, Any]]

@@ -1,6 +1,7 @@
 """Who is asking: the person and applicant from the access token, and the scope."""
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from flask import request
@@ -11,7 +12,15 @@ from jwt import PyJWTError
 from ..config import PisDocumentsConfig
 from ..domain.identifiers import is_safe_person_id
 from ..domain.identity import Identity
-from ..exceptions import AuthorizationHeaderMissing, InvalidAccessToken, ScopeMissing
+from ..exceptions import (
+    AuthorizationHeaderMissing,
+    DependencyUnavailable,
+    InvalidAccessToken,
+    ScopeMissing,
+)
+
+logger = logging.getLogger("flask_pis_documents.auth")
+USER_PERSON_LOADER = "user person loader"
 
 #: A user person loader hook: ``(sub) -> person_id | None``.
 UserPersonLoader = Callable[[str], "str | None"]
@@ -35,7 +44,7 @@ def authenticate(config: PisDocumentsConfig, user_person_loader: UserPersonLoade
     header = request.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
         raise AuthorizationHeaderMissing()
-    if len(header) > config.max_token_bytes:
+    if len(header.encode()) > config.max_token_bytes:
         raise InvalidAccessToken()  # refused before any decoding work
     try:
         verify_jwt_in_request(locations=["headers"])
@@ -44,7 +53,13 @@ def authenticate(config: PisDocumentsConfig, user_person_loader: UserPersonLoade
     claims = get_jwt()
 
     if user_person_loader is not None:
-        person_id = user_person_loader(claims["sub"])
+        try:
+            person_id = user_person_loader(claims["sub"])
+        except DependencyUnavailable:
+            raise
+        except Exception as error:
+            logger.warning("%s failed: %s", USER_PERSON_LOADER, type(error).__name__)
+            raise DependencyUnavailable(USER_PERSON_LOADER) from None
     else:
         person_id = claims.get(config.person_id_claim)
     if not isinstance(person_id, str) or not person_id:
