@@ -69,6 +69,24 @@ class Recorder:
         return self.result
 
 
+def access_claims(**claims: Any) -> dict[str, Any]:
+    """The claims of a valid access token for ``person-1``, updated with ``claims``."""
+    now = int(time.time())
+    payload: dict[str, Any] = {
+        "sub": "user-1",
+        "iat": now,
+        "nbf": now - 10,
+        "exp": now + 900,
+        "jti": str(uuid.uuid4()),
+        "type": "access",
+        "fresh": False,
+        "person_id": "person-1",
+        "scope": SCOPE,
+    }
+    payload.update(claims)
+    return payload
+
+
 def raw_token(
     claims: dict[str, Any] | None = None,
     *,
@@ -82,19 +100,7 @@ def raw_token(
     :param claims: claims over the defaults (``sub``, ``person_id``, ``scope``, ``exp``...).
     :param drop: default claims to leave out.
     """
-    now = int(time.time())
-    payload: dict[str, Any] = {
-        "sub": "user-1",
-        "iat": now,
-        "nbf": now - 10,
-        "exp": now + 900,
-        "jti": str(uuid.uuid4()),
-        "type": "access",
-        "fresh": False,
-        "person_id": "person-1",
-        "scope": SCOPE,
-    }
-    payload.update(claims or {})
+    payload = access_claims(**(claims or {}))
     for name in drop:
         payload.pop(name, None)
     return jwt.encode(payload, key, algorithm=algorithm, headers=headers)

@@ -22,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from conftest import SCOPE
+from http_helpers import access_claims  # noqa: F401  (re-exported for the fault tests)
 
 HOST = "127.0.0.1"
 URL = "/api/pis/documents"
@@ -264,19 +264,3 @@ def assert_logged_failure(records: Iterable[logging.LogRecord], request_id: str,
     return line
 
 
-def access_claims(**claims: Any) -> dict[str, Any]:
-    """The claims of a valid access token for ``person-1``, updated with ``claims``."""
-    now = int(time.time())
-    payload: dict[str, Any] = {
-        "sub": "user-1",
-        "iat": now,
-        "nbf": now - 10,
-        "exp": now + 900,
-        "jti": str(uuid.uuid4()),
-        "type": "access",
-        "fresh": False,
-        "person_id": "person-1",
-        "scope": SCOPE,
-    }
-    payload.update(claims)
-    return payload

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Collection
 from datetime import timedelta
 from typing import Any
@@ -13,6 +12,7 @@ from flask import Flask
 from flask_jwt_extended import create_access_token, create_refresh_token
 
 from conftest import SCOPE, SECRET, bearer, person_record
+from http_helpers import raw_token
 
 COMPLETE = "/api/pis/documents/actions/complete"
 COMPLETE_URL = "http://localhost" + COMPLETE
@@ -50,23 +50,6 @@ def assert_error(response: Any, status: int, error_type: str, message: str | Non
         assert body["error"]["message"] == message
     assert "Traceback" not in response.get_data(as_text=True)
     return str(body["error"]["message"])
-
-
-def raw_token(claims: dict[str, Any] | None = None, *, key: Any = SECRET, algorithm: str = "HS256") -> str:
-    now = int(time.time())
-    payload: dict[str, Any] = {
-        "sub": "user-1",
-        "iat": now,
-        "nbf": now - 10,
-        "exp": now + 900,
-        "jti": str(uuid.uuid4()),
-        "type": "access",
-        "fresh": False,
-        "person_id": "person-1",
-        "scope": SCOPE,
-    }
-    payload.update(claims or {})
-    return jwt.encode(payload, key, algorithm=algorithm)
 
 
 @pytest.fixture
