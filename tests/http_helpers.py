@@ -134,3 +134,18 @@ def assert_error(
     assert isinstance(meta["request_id"], str) and meta["request_id"]
     assert response.headers["x-request-id"] == meta["request_id"]
     return body
+
+
+class BrokenStorage(MemoryStorage):
+    """A backend with a bug: once broken, reading its storage names raises."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__()
+        self.error = error
+        self.broken = False
+
+    @property
+    def storage_names(self):  # type: ignore[override]
+        if self.broken:
+            raise self.error
+        return MemoryStorage.storage_names

@@ -12,6 +12,7 @@ from jwt.warnings import InsecureKeyLengthWarning
 
 from conftest import SCOPE, bearer, person_record
 from http_helpers import (
+    BrokenStorage,
     FailingStorage,
     MemoryStorage,
     Recorder,
@@ -506,21 +507,6 @@ def test_checker_called_for_another_applicant(app, persons, checker):
 
 
 # Row 6: anything unexpected -------------------------------------------------------
-
-
-class BrokenStorage(MemoryStorage):
-    """A backend with a bug: once broken, reading its storage names raises."""
-
-    def __init__(self, error: Exception) -> None:
-        super().__init__()
-        self.error = error
-        self.broken = False
-
-    @property
-    def storage_names(self):  # type: ignore[override]
-        if self.broken:
-            raise self.error
-        return MemoryStorage.storage_names
 
 
 def broken_app(make_app, error):

@@ -12,7 +12,7 @@ from openapi_spec_validator import validate as validate_spec
 
 from conftest import SECRET, bearer, person_record
 from flask_pis_documents import PisDocuments
-from http_helpers import URL, FailingStorage, MemoryStorage, Recorder, raw_token
+from http_helpers import BrokenStorage, URL, FailingStorage, MemoryStorage, Recorder, raw_token
 
 ERROR_STATUSES = ("401", "403", "404", "500", "503")
 BEARER = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
@@ -163,7 +163,9 @@ def test_real_responses_match_the_documented_schemas(persons):
     failing, failing_api = _host(persons)
     _init(failing, persons, failing_api, storage=FailingStorage())
     broken, broken_api = _host(persons)
-    _init(broken, persons, broken_api, user_person_loader=Recorder(RuntimeError("boom")))
+    broken_storage = BrokenStorage(RuntimeError("boom"))
+    _init(broken, persons, broken_api, storage=broken_storage)
+    broken_storage.broken = True
     spec = app.test_client().get("/openapi.json").json
     cases = [
         (app, bearer(raw_token()), 201),

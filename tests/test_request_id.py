@@ -6,7 +6,7 @@ import uuid
 import pytest
 
 from conftest import bearer, person_record
-from http_helpers import URL, MemoryStorage, Recorder, assert_error, raw_token
+from http_helpers import BrokenStorage, URL, MemoryStorage, Recorder, assert_error, raw_token
 
 BASE_URL = "http://localhost" + URL
 
@@ -62,8 +62,9 @@ def test_acceptable_request_id_is_echoed(app, case, request_id):
 
 
 def test_request_id_echoed_on_500(make_app):
-    app = make_app(user_person_loader=Recorder(RuntimeError("boom")), storage=MemoryStorage(),
-                   relationship_checker=Recorder("approved"))
+    storage = BrokenStorage(RuntimeError("boom"))
+    app = make_app(storage=storage, relationship_checker=Recorder("approved"))
+    storage.broken = True
     response = _post(app, "req-500")
     assert_error(response, 500, "internal_error")
     assert response.json["meta"]["request_id"] == "req-500"
