@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import sys
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +26,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.is_file():
@@ -47,17 +44,14 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # example_app lives at the top of the repository
     sys.path.insert(0, str(REPO))
 
-from example_app import create_app  # noqa: E402
-from example_app.embedded_s3 import FAKE_AWS_ENVIRONMENT  # noqa: E402
+from example_server import HOST, Recorder, serve_example_app  # noqa: E402
 from example_app.tokens import demo_token  # noqa: E402
 
-HOST = "127.0.0.1"
 DOCUMENTS = "/api/pis/documents"
 PERSON_ID = "demo-offline-adult"  # two documents to upload (rule 4)
 EXPECTED_DOCUMENTS = ["person.PASSPORT", "person.TAX_ID"]
 ARTIFACTS = REPO / "test-artifacts"
 SCREENSHOT = ARTIFACTS / "swagger-ui-post-documents-201.png"
-AWS_CREDENTIAL_SOURCES = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 VIEWPORT = {"width": 1280, "height": 900}
 TIMEOUT_MS = 30_000  # a guard against a hung page, not a performance assertion
@@ -73,21 +67,6 @@ CHROMIUM_ARGS = [
 ]
 
 
-class Recorder:
-    """The WSGI app the server runs: the example app once built; notes each request."""
-
-    def __init__(self) -> None:
-        self.app: Flask | None = None
-        self.seen: list[tuple[str, str, str | None]] = []
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        self.seen.append(
-            (environ["REQUEST_METHOD"], environ["PATH_INFO"], environ.get("HTTP_AUTHORIZATION"))
-        )
-        assert self.app is not None
-        return self.app(environ, start_response)
-
-
 @dataclass
 class Served:
     app: Flask
@@ -98,30 +77,9 @@ class Served:
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
     """create_app on a real threaded werkzeug server on a free port, with a tmp SQLite DB."""
-    recorder = Recorder()
-    server = make_server(HOST, 0, recorder, threaded=True)
-    base_url = f"http://{HOST}:{server.server_port}"
-    with pytest.MonkeyPatch.context() as env:
-        # The embedded S3 writes fake AWS credentials into os.environ; restore them afterwards.
-        for name in (*FAKE_AWS_ENVIRONMENT, *AWS_CREDENTIAL_SOURCES):
-            if name in os.environ:
-                env.setenv(name, os.environ[name])
-            else:
-                env.delenv(name, raising=False)
-        with pytest.MonkeyPatch.context() as app_env:
-            # The real port, so the relationship checker reaches this very server.
-            app_env.setenv("EXAMPLE_BASE_URL", base_url)
-            app_env.setenv("EXAMPLE_DATABASE_URL", f"sqlite:///{tmp_path / 'example.sqlite'}")
-            app_env.delenv("PIS_DOCUMENTS_S3_ENDPOINT_URL", raising=False)
-            recorder.app = create_app({"TESTING": True})
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield Served(recorder.app, base_url, recorder)
-        finally:
-            server.shutdown()
-            thread.join()
-            server.server_close()
+    database_url = f"sqlite:///{tmp_path / 'example.sqlite'}"
+    with serve_example_app(database_url, "HTTP_AUTHORIZATION") as (app, base_url, recorder):
+        yield Served(app, base_url, recorder)
 
 
 @dataclass

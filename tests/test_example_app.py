@@ -10,7 +10,6 @@ import os
 import re
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -24,14 +23,13 @@ import requests
 from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
-from werkzeug.serving import make_server
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # example_app lives at the top of the repository
     sys.path.insert(0, str(REPO))
 
 from example_app import create_app  # noqa: E402
-from example_app.embedded_s3 import FAKE_AWS_ENVIRONMENT  # noqa: E402
+from example_server import Recorder, serve_example_app  # noqa: E402
 from example_app.relationships import CHECK_PATH  # noqa: E402
 from example_app.seed import birth_date_for_age, load_demo_records  # noqa: E402
 from example_app.tokens import BANNER_PERSON_ID, demo_token, start_banner  # noqa: E402
@@ -83,21 +81,6 @@ CASES = [
 INACTIVE = "demo-inactive"
 
 
-class Recorder:
-    """The WSGI app the server runs: the example app once built; notes each request."""
-
-    def __init__(self) -> None:
-        self.app: Flask | None = None
-        self.seen: list[tuple[str, str, str | None]] = []
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        self.seen.append(
-            (environ["REQUEST_METHOD"], environ["PATH_INFO"], environ.get("HTTP_X_REQUEST_ID"))
-        )
-        assert self.app is not None
-        return self.app(environ, start_response)
-
-
 @dataclass
 class Served:
     app: Flask
@@ -120,30 +103,9 @@ class Served:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """create_app on a real threaded werkzeug server on a free port, with a tmp SQLite DB."""
-    recorder = Recorder()
-    server = make_server("127.0.0.1", 0, recorder, threaded=True)
-    base_url = f"http://127.0.0.1:{server.server_port}"
     database_url = f"sqlite:///{tmp_path_factory.mktemp('example-app') / 'example.sqlite'}"
-    with pytest.MonkeyPatch.context() as env:
-        # The embedded S3 writes fake AWS credentials into os.environ; restore them afterwards.
-        for name in (*FAKE_AWS_ENVIRONMENT, "AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
-            if name in os.environ:
-                env.setenv(name, os.environ[name])
-            else:
-                env.delenv(name, raising=False)
-        with pytest.MonkeyPatch.context() as app_env:
-            app_env.setenv("EXAMPLE_BASE_URL", base_url)
-            app_env.setenv("EXAMPLE_DATABASE_URL", database_url)
-            app_env.delenv("PIS_DOCUMENTS_S3_ENDPOINT_URL", raising=False)
-            recorder.app = create_app({"TESTING": True})
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield Served(recorder.app, base_url, recorder, database_url)
-        finally:
-            server.shutdown()
-            thread.join()
-            server.server_close()
+    with serve_example_app(database_url, "HTTP_X_REQUEST_ID") as (app, base_url, recorder):
+        yield Served(app, base_url, recorder, database_url)
 
 
 def names(response: requests.Response) -> list[str]:
