@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .measure import percentile
+
 ROOT = Path(__file__).resolve().parent.parent
 PATH = "/api/pis/documents"
 WORKERS = 2
@@ -143,17 +145,6 @@ def memory_of(pid: int) -> Memory:
     fields = stat[stat.rindex(")") + 2:].split()
     ticks = os.sysconf("SC_CLK_TCK")
     return Memory(values["VmRSS"], values["VmHWM"], (int(fields[11]) + int(fields[12])) / ticks)
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    """Linear interpolation between closest ranks (numpy's default)."""
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * fraction
-    low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 # --- child processes ---------------------------------------------------------------
