@@ -31,6 +31,10 @@ from .state import EXTENSION_KEY, DocumentsCompleted, PisDocumentsState
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+#: The shipped adapters that read through the host's Flask-SQLAlchemy.
+_DATABASE_ADAPTERS = (SqlPersonStore, DatabaseRelationshipChecker, PrmGlobalParametersLoader)
+
+
 class _ScopedApi(flask_smorest.Api):  # type: ignore[misc]
     """The Api the extension makes when the host has none.
 
@@ -184,21 +188,15 @@ class PisDocuments:
         person_store: PersonStore
         if isinstance(self._person_loader, PersonStore):
             person_store = self._person_loader
-            if isinstance(person_store, SqlPersonStore):
-                check_database(app, person_store.bind, "SqlPersonStore")
         elif self._person_loader is not None:
             person_store = CallbackPersonStore(self._person_loader)
         else:
-            check_database(app, config.sqlalchemy_bind, "the default person loader")
             person_store = defaults.default_person_store(config)
         checker = self._relationship_checker or defaults.default_relationship_checker(config)
         loader = self._global_parameters_loader or defaults.default_global_parameters_loader(config)
-        for hook, needs_db in (
-            (checker, isinstance(checker, DatabaseRelationshipChecker)),
-            (loader, isinstance(loader, PrmGlobalParametersLoader)),
-        ):
-            if needs_db:
-                check_database(app, getattr(hook, "bind", None), type(hook).__name__)
+        for adapter in (person_store, checker, loader):
+            if isinstance(adapter, _DATABASE_ADAPTERS):
+                check_database(app, adapter.bind, type(adapter).__name__)
         backend = storage or self._storage or defaults.default_storage(config)
         if not isinstance(backend, DocumentStorage):
             raise ConfigurationError("storage: expected a DocumentStorage (snapshot, exists, sign_upload)")
